@@ -1,0 +1,23 @@
+# Selective Amnesia (Heng & Soh, NeurIPS 2023): every table and figure of the configured tier.
+#   snakemake --cores 2                         # the default, offline tier (config/config.yaml)
+#   snakemake --configfile config/paper.yaml    # the paper's scale (GPUs, downloads)
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/classifier.smk"
+include: "rules/train.smk"
+include: "rules/fim.smk"
+include: "rules/forget.smk"
+include: "rules/evaluate.smk"
+include: "rules/tables.smk"
+
+
+rule all:
+    input:
+        f"{RESULTS}/tables/table1.md",
+        f"{RESULTS}/tables/table1.csv",
+        [f"{RESULTS}/figures/{exp}/{variant}.png" for exp in EXPERIMENTS for variant in EXPERIMENTS[exp]["variants"]],
+    default_target: True

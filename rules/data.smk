@@ -1,0 +1,10 @@
+rule prepare_dataset:
+    output:
+        f"{RESULTS}/data/{{dataset}}.npz",
+    params:
+        settings=config["datasets"],
+        code=code_version("sa/data.py"),
+    log:
+        "logs/prepare_dataset/{dataset}.log",
+    script:
+        "../workflow_scripts/prepare_dataset.py"

@@ -1,0 +1,51 @@
+wildcard_constraints:
+    run="[A-Za-z0-9_]+",
+
+
+rule sample_model:
+    input:
+        f"{RESULTS}/{{exp}}/{{run}}/model.pt",
+    output:
+        f"{RESULTS}/{{exp}}/{{run}}/samples.pt",
+    params:
+        forget_classes=lambda w: experiment(w)["forget_classes"],
+        evaluate=lambda w: experiment(w)["evaluate"],
+        device=config["device"],
+        code=code_version("sa/sampling.py", "sa/models/cvae.py"),
+    threads: config["threads"]
+    log:
+        "logs/sample_model/{exp}/{run}.log",
+    script:
+        "../workflow_scripts/sample_model.py"
+
+
+rule evaluate_model:
+    input:
+        samples=f"{RESULTS}/{{exp}}/{{run}}/samples.pt",
+        classifier=lambda w: f"{RESULTS}/classifiers/{experiment(w)['dataset']}.pt",
+    output:
+        f"{RESULTS}/{{exp}}/{{run}}/metrics.json",
+    params:
+        device=config["device"],
+        code=code_version("sa/metrics.py"),
+    log:
+        "logs/evaluate_model/{exp}/{run}.log",
+    script:
+        "../workflow_scripts/evaluate_model.py"
+
+
+rule plot_samples:
+    input:
+        original=f"{RESULTS}/{{exp}}/original/samples.pt",
+        forgotten=f"{RESULTS}/{{exp}}/{{variant}}/samples.pt",
+    output:
+        f"{RESULTS}/figures/{{exp}}/{{variant}}.png",
+    params:
+        label=lambda w: experiment(w)["variants"][w.variant]["label"],
+        table=lambda w: experiment(w)["table"],
+        per_class=8,
+        code=code_version("sa/figures.py"),
+    log:
+        "logs/plot_samples/{exp}/{variant}.log",
+    script:
+        "../workflow_scripts/plot_samples.py"

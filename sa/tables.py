@@ -1,0 +1,46 @@
+"""Table 1 in the paper's layout, with the paper's value beside each of ours."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from sa.io import atomic_path
+
+# metric key -> column title, in the paper's column order
+TABLE1_COLUMNS = {
+    "fid": "FID",
+    "precision": "Precision",
+    "recall": "Recall",
+    "entropy": "H(P(y|x_f))",
+    "p_forget": "P(y=c_f|x_f)",
+    "remembered_accuracy": "Acc. remembered",
+}
+
+
+def build_table1(records: list[dict], paper: dict) -> pd.DataFrame:
+    """``records``: one dict per row with ``table``, ``row`` and the measured metrics.
+
+    Each metric that any row has becomes two columns, ``<metric> (ours)`` and ``<metric> (paper)``;
+    a value the paper does not report, or that we did not measure, is left empty.
+    """
+    present = [k for k in TABLE1_COLUMNS if any(r.get(k) is not None for r in records)]
+    rows = []
+    for record in records:
+        reference = paper.get(record["table"], {}).get(record["row"], {})
+        row = {"Dataset": record["table"], "Model": record["row"]}
+        for key in present:
+            row[f"{TABLE1_COLUMNS[key]} (ours)"] = record.get(key)
+            row[f"{TABLE1_COLUMNS[key]} (paper)"] = reference.get(key)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def save_table(table: pd.DataFrame, csv_path: str | os.PathLike, md_path: str | os.PathLike,
+               caption: str = "") -> None:
+    with atomic_path(csv_path) as tmp:
+        table.to_csv(tmp, index=False)
+    markdown = table.to_markdown(index=False, floatfmt=".4g", missingval="-")
+    with atomic_path(md_path) as tmp:
+        tmp.write_text((f"{caption}\n\n" if caption else "") + markdown + "\n")
