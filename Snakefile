@@ -2,7 +2,10 @@
 #   snakemake --cores 2                         # the default, offline tier (config/config.yaml)
 #   snakemake --configfile config/paper.yaml    # the paper's scale (GPUs, downloads)
 
-configfile: "config/config.yaml"
+# A --configfile on the command line replaces the default rather than being merged into it.
+if not config:
+
+    configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"

@@ -37,21 +37,26 @@ def forget_settings(exp, variant):
 
 
 def runs_of(exp):
-    """Every model evaluated for an experiment: the original and each SA variant."""
-    return ["original", *EXPERIMENTS[exp]["variants"]]
+    """Every model evaluated for an experiment: the original, the baselines and each SA variant."""
+    baselines = ["nine_classes"] if EXPERIMENTS[exp]["baselines"]["nine_classes"] else []
+    return ["original", *baselines, *EXPERIMENTS[exp]["variants"]]
 
 
 def used_datasets():
     return sorted({e["dataset"] for e in EXPERIMENTS.values()})
 
 
+BASELINE_LABELS = {"original": "Original", "nine_classes": "9 Classes"}
+
+
 def run_label(exp, run):
-    return "Original" if run == "original" else EXPERIMENTS[exp]["variants"][run]["label"]
+    return BASELINE_LABELS.get(run) or EXPERIMENTS[exp]["variants"][run]["label"]
 
 
-# Every row of Table 1, in order: the experiment, the run, the table section and the row label.
-TABLE1_ROWS = [{"exp": exp, "run": run, "table": EXPERIMENTS[exp]["table"], "label": run_label(exp, run)}
-               for exp in EXPERIMENTS for run in runs_of(exp)]
+# Every row of Table 1, in order: experiment, run, table section, the paper's section, row label.
+TABLE1_ROWS = [{"exp": exp, "run": run, "table": e["table"], "reference": e.get("paper_reference", e["table"]),
+                "label": run_label(exp, run)}
+               for exp, e in EXPERIMENTS.items() for run in runs_of(exp)]
 
 
 wildcard_constraints:

@@ -11,8 +11,10 @@ rule sample_model:
         forget_classes=lambda w: experiment(w)["forget_classes"],
         evaluate=lambda w: experiment(w)["evaluate"],
         device=config["device"],
-        code=code_version("sa/sampling.py", "sa/models/cvae.py"),
+        code=code_version("sa/sampling.py", "sa/models/cvae.py", "sa/models/unet.py", "sa/diffusion.py"),
     threads: config["threads"]
+    resources:
+        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
     log:
         "logs/sample_model/{exp}/{run}.log",
     script:
@@ -23,9 +25,12 @@ rule evaluate_model:
     input:
         samples=f"{RESULTS}/{{exp}}/{{run}}/samples.pt",
         classifier=lambda w: f"{RESULTS}/classifiers/{experiment(w)['dataset']}.pt",
+        dataset=lambda w: f"{RESULTS}/data/{experiment(w)['dataset']}.npz",
     output:
         f"{RESULTS}/{{exp}}/{{run}}/metrics.json",
     params:
+        image_metrics=lambda w: experiment(w)["evaluate"]["image_metrics"],
+        features=lambda w: experiment(w)["evaluate"]["features"],
         device=config["device"],
         code=code_version("sa/metrics.py"),
     log:

@@ -1,14 +1,24 @@
+def fim_inputs(wildcards):
+    """A VAE's FIM draws fresh samples; a DDPM's uses the stored replay set."""
+    inputs = {"model": f"{RESULTS}/{wildcards.exp}/original/model.pt"}
+    if experiment(wildcards)["kind"] == "ddpm":
+        inputs["replay"] = f"{RESULTS}/{wildcards.exp}/replay.pt"
+    return inputs
+
+
 rule compute_fim:
     input:
-        f"{RESULTS}/{{exp}}/original/model.pt",
+        unpack(fim_inputs),
     output:
         fisher=f"{RESULTS}/{{exp}}/fim.pt",
         summary=f"{RESULTS}/{{exp}}/fim.json",
     params:
         fim=lambda w: experiment(w)["fim"],
         device=config["device"],
-        code=code_version("sa/fisher.py", "sa/models/cvae.py"),
+        code=code_version("sa/fisher.py", "sa/diffusion.py", "sa/models/cvae.py", "sa/models/unet.py"),
     threads: config["threads"]
+    resources:
+        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
     log:
         "logs/compute_fim/{exp}.log",
     script:

@@ -2,7 +2,7 @@ rule make_table1:
     input:
         metrics=[f"{RESULTS}/{row['exp']}/{row['run']}/metrics.json" for row in TABLE1_ROWS],
         classifiers=[f"{RESULTS}/classifiers/{d}.json" for d in used_datasets()],
-        paper="config/paper_results.yaml",
+        paper=Path(workflow.basedir) / "config" / "paper_results.yaml",
     output:
         csv=f"{RESULTS}/tables/table1.csv",
         md=f"{RESULTS}/tables/table1.md",

@@ -22,6 +22,11 @@ def config_problems(config: dict) -> list[str]:
                                 f"(classes 0..{info.num_classes - 1})")
         if len(set(exp.get("forget_classes", []))) >= info.num_classes:
             problems.append(f"{where}.forget_classes: forgetting every class of {info.name} leaves nothing to remember")
+        method = exp.get("fim", {}).get("method", "auto")
+        allowed = {"vae": {"auto", "outer", "vmap"}, "ddpm": {"exact", "sampled"}}.get(exp.get("kind"), set())
+        if method not in allowed:
+            problems.append(f"{where}.fim.method: {method!r} does not apply to a {exp.get('kind')}; "
+                            f"use one of {', '.join(sorted(allowed))}")
         for run in exp.get("variants", {}):
             if run in RESERVED_RUN_NAMES:
                 problems.append(f"{where}.variants.{run}: the name {run!r} is reserved for a baseline")

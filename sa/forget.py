@@ -9,13 +9,12 @@ samples of the remembered classes. The model maximises L; the optimiser minimise
 
 from __future__ import annotations
 
-import os
 from typing import Callable
 
 import torch
 from torch import nn
 
-from sa.training import train_loop
+from sa.training import Checkpoint, train_loop
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -38,6 +37,17 @@ def sa_objective(model: nn.Module, surrogate: Batch, replay: Batch | None, fishe
 
     return objective, {"surrogate_elbo": surrogate_elbo.item(), "ewc": ewc.item(),
                        "replay_elbo": replay_elbo.item(), "objective": objective.item()}
+
+
+def eq4_lambda(paper_lambda: float, elbo_summed_over_batch: bool, batch_size: int) -> float:
+    """The λ of Eq. 4 (batch means, weight λ/2) equivalent to a λ reported in the paper.
+
+    The paper's tables quote the λ of its released code, which adds λ Σ F_i (θ_i - θ*_i)² (no 1/2)
+    to the negative ELBO terms; its VAE code also sums those terms over the batch rather than
+    averaging them. Dividing that loss by the batch size (VAE) gives Eq. 4 with
+    λ_eq4 = 2 λ / batch_size; for its DDPMs (batch means) λ_eq4 = 2 λ.
+    """
+    return 2 * paper_lambda / batch_size if elbo_summed_over_batch else 2 * paper_lambda
 
 
 def uniform_surrogate(image_shape: tuple[int, ...], forget_classes: list[int], device=None) -> Callable[[int], Batch]:
@@ -71,8 +81,7 @@ def replay_from_set(x: torch.Tensor, c: torch.Tensor, device=None) -> Callable[[
 
 def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surrogate: Callable[[int], Batch],
                       replay: Callable[[int], Batch] | None, lam: float, steps: int, lr: float,
-                      batch_size: int, checkpoint_path: str | os.PathLike | None = None,
-                      checkpoint_every: int = 0, log_every: int = 100) -> list[dict]:
+                      batch_size: int, checkpoint: Checkpoint | None = None, log_every: int = 100) -> list[dict]:
     """Train ``model`` (starting at θ*) to maximise Eq. 4 with Adam; returns the logged history."""
     anchor = {name: p.detach().clone() for name, p in model.named_parameters()}
     fisher = {name: f.to(anchor[name].device) for name, f in fisher.items()}
@@ -90,7 +99,7 @@ def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surroga
     # The anchor is θ*, not the resumed weights: keep it in the checkpoint too.
     anchor_state = _TensorDict(anchor)
     return train_loop(step, steps, {"model": model, "optimizer": optimizer, "anchor": anchor_state},
-                      checkpoint_path, checkpoint_every, desc="forget", log_every=log_every)
+                      checkpoint, desc="forget", log_every=log_every)
 
 
 class _TensorDict:

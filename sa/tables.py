@@ -19,20 +19,28 @@ TABLE1_COLUMNS = {
 }
 
 
+IMAGE_METRICS = ("fid", "precision", "recall")
+
+
 def build_table1(records: list[dict], paper: dict) -> pd.DataFrame:
-    """``records``: one dict per row with ``table``, ``row`` and the measured metrics.
+    """``records``: one dict per row with ``table``, ``row``, optionally ``reference`` (the paper's
+    section to compare with, default ``table``), and the measured metrics.
 
     Each metric that any row has becomes two columns, ``<metric> (ours)`` and ``<metric> (paper)``;
-    a value the paper does not report, or that we did not measure, is left empty.
+    a value the paper does not report, or that we did not measure, is left empty. The image
+    metrics' titles name the features they were computed on.
     """
     present = [k for k in TABLE1_COLUMNS if any(r.get(k) is not None for r in records)]
+    features = sorted({r["image_features"] for r in records if r.get("image_features")})
+    titles = {k: TABLE1_COLUMNS[k] + (f" [{'/'.join(features)} features]" if k in IMAGE_METRICS else "")
+              for k in present}
     rows = []
     for record in records:
-        reference = paper.get(record["table"], {}).get(record["row"], {})
+        reference = paper.get(record.get("reference", record["table"]), {}).get(record["row"], {})
         row = {"Dataset": record["table"], "Model": record["row"]}
         for key in present:
-            row[f"{TABLE1_COLUMNS[key]} (ours)"] = record.get(key)
-            row[f"{TABLE1_COLUMNS[key]} (paper)"] = reference.get(key)
+            row[f"{titles[key]} (ours)"] = record.get(key)
+            row[f"{titles[key]} (paper)"] = reference.get(key)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sa.training import random_batch, train_loop
+from sa.training import Checkpoint, random_batch, train_loop
 
 
 def train_vae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, batch_size: int,
-              checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 0) -> list[dict]:
+              checkpoint: Checkpoint | None = None) -> list[dict]:
     """Maximum likelihood through the ELBO: the original θ* that SA starts from."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
@@ -26,13 +25,40 @@ def train_vae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr
         optimizer.step()
         return {"neg_elbo": loss.item()}
 
-    return train_loop(step, steps, {"model": model, "optimizer": optimizer}, checkpoint_path, checkpoint_every,
+    return train_loop(step, steps, {"model": model, "optimizer": optimizer}, checkpoint,
                       desc="train vae")
 
 
+def train_ddpm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, batch_size: int,
+               ema_decay: float, p_uncond: float, grad_clip: float,
+               checkpoint: Checkpoint | None = None) -> list[dict]:
+    """The paper's DDPM training: noise-prediction loss, the class dropped with probability
+    ``p_uncond`` (classifier-free guidance), gradient clipping, and an EMA of the weights that
+    becomes the model at the end."""
+    from sa.diffusion import EMA
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    ema = EMA(model, decay=ema_decay)
+    model.train()
+
+    def step(_: int) -> dict[str, float]:
+        idx = random_batch(len(x), batch_size)
+        loss = model.training_loss(x[idx], y[idx], p_uncond=p_uncond)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        ema.update(model)
+        return {"loss": loss.item()}
+
+    history = train_loop(step, steps, {"model": model, "optimizer": optimizer, "ema": ema}, checkpoint,
+                         desc="train ddpm")
+    ema.copy_to(model)
+    return history
+
+
 def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: float, lr: float,
-                     batch_size: int, checkpoint_path: str | os.PathLike | None = None,
-                     checkpoint_every: int = 0) -> list[dict]:
+                     batch_size: int, checkpoint: Checkpoint | None = None) -> list[dict]:
     """Cross-entropy with Adam; ``epochs`` passes over the data in batches drawn with replacement."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps = math.ceil(epochs * len(x) / batch_size)
@@ -46,8 +72,7 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
         optimizer.step()
         return {"cross_entropy": loss.item()}
 
-    history = train_loop(step, steps, {"model": model, "optimizer": optimizer}, checkpoint_path,
-                         checkpoint_every, desc="train classifier")
+    history = train_loop(step, steps, {"model": model, "optimizer": optimizer}, checkpoint, desc="train classifier")
     model.eval()
     return history
 

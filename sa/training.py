@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -33,18 +34,33 @@ def _set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where and how often a loop saves its state. ``fingerprint`` identifies the run's settings:
+    a checkpoint left by a run with other settings is ignored, not resumed."""
+
+    path: str | os.PathLike
+    every: int
+    fingerprint: str = ""
+
+    def clear(self) -> None:
+        Path(self.path).unlink(missing_ok=True)
+
+
 def train_loop(step_fn: Callable[[int], dict[str, float]], steps: int, stateful: dict,
-               checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 0,
-               desc: str = "train", log_every: int = 100) -> list[dict]:
+               checkpoint: Checkpoint | None = None, desc: str = "train", log_every: int = 100) -> list[dict]:
     """Call ``step_fn(step)`` for ``steps`` steps; returns the history logged every ``log_every``.
 
     ``stateful`` maps names to objects with ``state_dict``/``load_state_dict`` (modules,
     optimisers) that a checkpoint must carry.
     """
     start, history = 0, []
-    checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
-    if checkpoint_path and checkpoint_path.exists():
-        blob = load_torch(checkpoint_path)
+    checkpoint_path = Path(checkpoint.path) if checkpoint and checkpoint.every else None
+    blob = load_torch(checkpoint_path) if checkpoint_path and checkpoint_path.exists() else None
+    if blob is not None and blob.get("fingerprint") != checkpoint.fingerprint:
+        log.warning("ignoring %s: it was written by a run with other settings", checkpoint_path)
+        blob = None
+    if blob is not None:
         for name, obj in stateful.items():
             obj.load_state_dict(blob["state"][name])
         _set_rng_state(blob["rng"])
@@ -59,15 +75,11 @@ def train_loop(step_fn: Callable[[int], dict[str, float]], steps: int, stateful:
             bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items()})
             log.info("%s step %d: %s", desc, step, ", ".join(f"{k}={v:.5g}" for k, v in metrics.items()))
         done = step + 1
-        if checkpoint_path and checkpoint_every and done % checkpoint_every == 0 and done < steps:
+        if checkpoint_path and done % checkpoint.every == 0 and done < steps:
             save_torch({"state": {n: o.state_dict() for n, o in stateful.items()}, "rng": _rng_state(),
-                        "step": done, "history": history}, checkpoint_path)
+                        "step": done, "history": history, "fingerprint": checkpoint.fingerprint},
+                       checkpoint_path)
     return history
-
-
-def clear_checkpoint(checkpoint_path: str | os.PathLike | None) -> None:
-    if checkpoint_path and Path(checkpoint_path).exists():
-        Path(checkpoint_path).unlink()
 
 
 def random_batch(n: int, batch_size: int, device: torch.device | None = None) -> torch.Tensor:

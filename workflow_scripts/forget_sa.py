@@ -1,11 +1,14 @@
 """Selective Amnesia: train the original model to forget its c_f classes (Eq. 4)."""
 import copy
 
-from sa.forget import replay_from_model, selective_amnesia, uniform_surrogate
+import torch
+
+from sa.forget import eq4_lambda, replay_from_model, replay_from_set, selective_amnesia, uniform_surrogate
 from sa.io import load_torch, resolve_device, save_json
 from sa.models import load_model, save_model
-from sa.runtime import start_job
-from sa.training import clear_checkpoint
+from sa.runtime import config_hash, start_job
+from sa.sampling import to_float
+from sa.training import Checkpoint
 
 p = snakemake.params
 settings = p.forget
@@ -14,20 +17,26 @@ device = resolve_device(p.device)
 model, blob = load_model(snakemake.input.model)
 model.to(device)
 fisher = load_torch(snakemake.input.fisher)
+kind = blob["build_args"]["kind"]
 
 forget_classes = p.forget_classes
 remember_classes = [c for c in range(model.num_classes) if c not in forget_classes]
 surrogate = uniform_surrogate(model.image_shape, forget_classes, device)
 replay = None
-if settings["replay"]:
-    frozen = copy.deepcopy(model).eval().requires_grad_(False)
-    replay = replay_from_model(frozen, remember_classes, device)
-log.info("forgetting classes %s (remembering %s): %s", forget_classes, remember_classes, settings)
+if settings["replay"] and kind == "vae":
+    replay = replay_from_model(copy.deepcopy(model).eval().requires_grad_(False), remember_classes, device)
+elif settings["replay"]:
+    stored = load_torch(snakemake.input.replay)
+    remembered = torch.isin(stored["labels"], torch.tensor(remember_classes))
+    replay = replay_from_set(to_float(stored["images"][remembered]), stored["labels"][remembered], device)
+lam = eq4_lambda(settings["lambda"], elbo_summed_over_batch=kind == "vae", batch_size=settings["batch_size"])
+log.info("forgetting classes %s (remembering %s): %s; the paper's λ=%g is λ=%g in Eq. 4", forget_classes,
+         remember_classes, settings, settings["lambda"], lam)
 
-checkpoint = snakemake.output.model + ".ckpt"
-history = selective_amnesia(model, fisher, surrogate, replay, settings["lambda"], settings["steps"],
-                            settings["lr"], settings["batch_size"], checkpoint, p.checkpoint_every)
+checkpoint = Checkpoint(snakemake.output.model + ".ckpt", p.checkpoint_every, config_hash([settings, forget_classes]))
+history = selective_amnesia(model, fisher, surrogate, replay, lam, settings["steps"], settings["lr"],
+                            settings["batch_size"], checkpoint)
 
 save_model(model.cpu(), blob["build_args"], snakemake.output.model, forget=settings)
 save_json({"settings": settings, "history": history}, snakemake.output.history)
-clear_checkpoint(checkpoint)
+checkpoint.clear()

@@ -16,9 +16,9 @@ forget_labels, remember_labels = evaluation_labels(model.num_classes, p.forget_c
                                                    p.evaluate["forget_samples"], p.evaluate["samples_per_class"])
 generator = torch.Generator(device=device).manual_seed(p.evaluate["seed"])
 blob = {
-    "forget_images": generate(model, forget_labels, 500, generator, device, desc="sample c_f"),
+    "forget_images": generate(model, forget_labels, p.evaluate["batch_size"], generator, device, desc="sample c_f"),
     "forget_labels": forget_labels,
-    "remember_images": generate(model, remember_labels, 500, generator, device, desc="sample c_r"),
+    "remember_images": generate(model, remember_labels, p.evaluate["batch_size"], generator, device, desc="sample c_r"),
     "remember_labels": remember_labels,
     "forget_classes": list(p.forget_classes),
 }

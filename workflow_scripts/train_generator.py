@@ -1,25 +1,34 @@
-"""Train the original conditional generative model θ* of an experiment."""
+"""Train a conditional generative model: θ* of an experiment, or the baseline without c_f."""
+import torch
+
 from sa.data import dataset_info, load_split
 from sa.io import resolve_device, save_json
 from sa.models import build_generator, save_model
-from sa.runtime import start_job
-from sa.train import train_vae
-from sa.training import clear_checkpoint
+from sa.runtime import config_hash, start_job
+from sa.train import train_ddpm, train_vae
+from sa.training import Checkpoint
 
 p = snakemake.params
-log = start_job(snakemake.log[0], seed=p.train["seed"], threads=snakemake.threads)
+train = p.train
+log = start_job(snakemake.log[0], seed=train["seed"], threads=snakemake.threads)
 device = resolve_device(p.device)
 info = dataset_info(p.dataset)
 x, y = load_split(snakemake.input[0], "train")
+keep = ~torch.isin(y, torch.tensor(p.exclude_classes, dtype=torch.long))
+x, y = x[keep].to(device), y[keep].to(device)
 
 model = build_generator(p.kind, p.model, info).to(device)
-log.info("%s %s: %d parameters, %d training images", snakemake.wildcards.exp, p.kind,
-         sum(t.numel() for t in model.parameters()), len(x))
-checkpoint = snakemake.output.model + ".ckpt"
-history = train_vae(model, x.to(device), y.to(device), p.train["steps"], p.train["lr"], p.train["batch_size"],
-                    checkpoint, p.checkpoint_every)
+log.info("%s: %s with %d parameters on %d training images (classes excluded: %s)", snakemake.wildcards.exp,
+         p.kind, sum(t.numel() for t in model.parameters()), len(x), p.exclude_classes or "none")
+checkpoint = Checkpoint(snakemake.output.model + ".ckpt", p.checkpoint_every,
+                        config_hash([p.model, train, p.exclude_classes]))
+if p.kind == "vae":
+    history = train_vae(model, x, y, train["steps"], train["lr"], train["batch_size"], checkpoint)
+else:
+    history = train_ddpm(model, x, y, train["steps"], train["lr"], train["batch_size"], train["ema_decay"],
+                         train["p_uncond"], train["grad_clip"], checkpoint)
 
 build_args = {"role": "generator", "kind": p.kind, "dataset": p.dataset, "spec": p.model}
-save_model(model.cpu(), build_args, snakemake.output.model)
+save_model(model.cpu(), build_args, snakemake.output.model, excluded_classes=p.exclude_classes)
 save_json({"history": history}, snakemake.output.history)
-clear_checkpoint(checkpoint)
+checkpoint.clear()

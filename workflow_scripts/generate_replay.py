@@ -1,0 +1,19 @@
+"""Samples of every class from the original model, stored for the FIM and for replay."""
+import torch
+
+from sa.io import resolve_device, save_torch
+from sa.models import load_model
+from sa.runtime import start_job
+from sa.sampling import generate
+
+p = snakemake.params
+log = start_job(snakemake.log[0], seed=p.replay["seed"], threads=snakemake.threads)
+device = resolve_device(p.device)
+model, _ = load_model(snakemake.input[0])
+model.to(device)
+
+labels = torch.arange(model.num_classes).repeat_interleave(p.replay["samples_per_class"])
+generator = torch.Generator(device=device).manual_seed(p.replay["seed"])
+images = generate(model, labels, p.replay["batch_size"], generator, device, desc="replay set")
+log.info("%d replay samples, %d per class", len(labels), p.replay["samples_per_class"])
+save_torch({"images": images, "labels": labels}, snakemake.output[0])
