@@ -1,6 +1,8 @@
 # Selective Amnesia (Heng & Soh, NeurIPS 2023): every table and figure of the configured tier.
 #   snakemake --cores 2                         # the default, offline tier (config/config.yaml)
-#   snakemake --configfile config/paper.yaml    # the paper's scale (GPUs, downloads)
+#   snakemake download_all --cores 1 --configfile config/paper.yaml   # first, where there is internet
+#   snakemake --profile profiles/slurm --configfile config/paper.yaml  # the paper's scale, on a cluster
+#   snakemake --report report.html                                     # tables and figures in one page
 
 # A --configfile on the command line replaces the default rather than being merged into it.
 if not config:
@@ -16,6 +18,10 @@ include: "rules/fim.smk"
 include: "rules/forget.smk"
 include: "rules/evaluate.smk"
 include: "rules/tables.smk"
+include: "rules/download.smk"
+
+
+report: "report/workflow.rst"
 
 
 rule all:

@@ -10,6 +10,8 @@ rule train_classifier:
         checkpoint_every=config["checkpoint_every"],
         code=code_version("sa/train.py", "sa/training.py", "sa/models/classifier.py"),
     threads: config["threads"]
+    resources:
+        **rule_resources("train_classifier"),
     log:
         "logs/train_classifier/{dataset}.log",
     script:

@@ -1,12 +1,15 @@
-# Config validation, experiment expansion and input functions shared by every rule.
+# Config validation, experiment expansion, job resources and input functions shared by every rule.
 
 import hashlib
+import os
+import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from sa.config_check import config_problems
+from sa.resources_paths import TORCH_HOME
 
 validate(config, Path(workflow.basedir) / "config" / "config.schema.yaml", set_default=True)
 _problems = config_problems(config)
@@ -15,6 +18,35 @@ if _problems:
 
 EXPERIMENTS = config["experiments"]
 RESULTS = "results"
+PYTHON = sys.executable
+
+# Jobs read network weights (ResNet34, Inception) from torch's cache in resources/torch, which the
+# download stage fills; every job inherits this (locally, and through sbatch --export=ALL).
+os.environ["TORCH_HOME"] = str(Path(TORCH_HOME).resolve())
+
+# Cheap jobs that read many files run where Snakemake runs, never through the cluster; the
+# downloads need the internet, which a cluster's login node has and its compute nodes may not.
+localrules:
+    make_table1,
+    plot_samples,
+    download_dataset,
+    download_weights,
+
+
+def rule_resources(rule):
+    """The resources of a rule's jobs: config `resources.default` overridden by `resources.rules[rule]`,
+    under the names the Slurm executor reads. A CPU config requests no GPU; a job gets at least
+    `threads` CPUs."""
+    spec = {**config["resources"]["default"], **config["resources"]["rules"].get(rule, {})}
+    gpus = spec["gpus"] if config["device"] != "cpu" else 0
+    resources = {"cpus_per_task": max(spec["cpus"], config["threads"]), "mem_mb": spec["mem_mb"],
+                 "runtime": spec["runtime"], "gpu": gpus}
+    if gpus and "gpu_model" in spec:
+        resources["gpu_model"] = spec["gpu_model"]
+    for key in ("slurm_partition", "slurm_account"):
+        if key in spec:
+            resources[key] = spec[key]
+    return resources
 
 
 def code_version(*paths):
@@ -32,7 +64,7 @@ def experiment(wildcards):
 def forget_settings(exp, variant):
     """The forget defaults of an experiment overridden by one variant's keys."""
     merged = dict(EXPERIMENTS[exp]["forget"])
-    merged.update({k: v for k, v in EXPERIMENTS[exp]["variants"][variant].items() if k != "label"})
+    merged.update({k: v for k, v in EXPERIMENTS[exp]["variants"][variant].items() if k not in ("label", "paper_row")})
     return merged
 
 
@@ -53,9 +85,13 @@ def run_label(exp, run):
     return BASELINE_LABELS.get(run) or EXPERIMENTS[exp]["variants"][run]["label"]
 
 
-# Every row of Table 1, in order: experiment, run, table section, the paper's section, row label.
-TABLE1_ROWS = [{"exp": exp, "run": run, "table": e["table"], "reference": e.get("paper_reference", e["table"]),
-                "label": run_label(exp, run)}
+def paper_row(exp, run):
+    return EXPERIMENTS[exp]["variants"].get(run, {}).get("paper_row") or run_label(exp, run)
+
+
+# Every row of Table 1, in order: experiment, run, table section, row label, and the paper's row beside it.
+TABLE1_ROWS = [{"exp": exp, "run": run, "table": e["table"], "label": run_label(exp, run),
+                "reference": e.get("paper_reference", e["table"]), "paper_row": paper_row(exp, run)}
                for exp, e in EXPERIMENTS.items() for run in runs_of(exp)]
 
 

@@ -4,6 +4,8 @@ rule prepare_dataset:
     params:
         settings=config["datasets"],
         code=code_version("sa/data.py"),
+    resources:
+        **rule_resources("prepare_dataset"),
     log:
         "logs/prepare_dataset/{dataset}.log",
     script:

@@ -14,7 +14,7 @@ rule sample_model:
         code=code_version("sa/sampling.py", "sa/models/cvae.py", "sa/models/unet.py", "sa/diffusion.py"),
     threads: config["threads"]
     resources:
-        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
+        **rule_resources("sample_model"),
     log:
         "logs/sample_model/{exp}/{run}.log",
     script:
@@ -33,6 +33,8 @@ rule evaluate_model:
         features=lambda w: experiment(w)["evaluate"]["features"],
         device=config["device"],
         code=code_version("sa/metrics.py"),
+    resources:
+        **rule_resources("evaluate_model"),
     log:
         "logs/evaluate_model/{exp}/{run}.log",
     script:
@@ -44,12 +46,15 @@ rule plot_samples:
         original=f"{RESULTS}/{{exp}}/original/samples.pt",
         forgotten=f"{RESULTS}/{{exp}}/{{variant}}/samples.pt",
     output:
-        f"{RESULTS}/figures/{{exp}}/{{variant}}.png",
+        report(f"{RESULTS}/figures/{{exp}}/{{variant}}.png", caption="../report/samples.rst", category="Figures",
+               labels={"experiment": "{exp}", "model": "{variant}"}),
     params:
         label=lambda w: experiment(w)["variants"][w.variant]["label"],
         table=lambda w: experiment(w)["table"],
         per_class=8,
         code=code_version("sa/figures.py"),
+    resources:
+        **rule_resources("plot_samples"),
     log:
         "logs/plot_samples/{exp}/{variant}.log",
     script:

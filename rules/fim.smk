@@ -18,7 +18,7 @@ rule compute_fim:
         code=code_version("sa/fisher.py", "sa/diffusion.py", "sa/models/cvae.py", "sa/models/unet.py"),
     threads: config["threads"]
     resources:
-        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
+        **rule_resources("compute_fim"),
     log:
         "logs/compute_fim/{exp}.log",
     script:

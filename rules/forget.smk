@@ -26,7 +26,7 @@ rule forget_sa:
                           "sa/diffusion.py"),
     threads: config["threads"]
     resources:
-        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
+        **rule_resources("forget_sa"),
     log:
         "logs/forget_sa/{exp}/{variant}.log",
     script:

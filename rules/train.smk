@@ -21,7 +21,7 @@ rule train_generator:
                           "sa/diffusion.py", "sa/models/__init__.py"),
     threads: config["threads"]
     resources:
-        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
+        **rule_resources("train_generator"),
     log:
         "logs/train_generator/{exp}/{base}.log",
     script:
@@ -40,7 +40,7 @@ rule generate_replay:
         code=code_version("sa/sampling.py", "sa/diffusion.py", "sa/models/unet.py"),
     threads: config["threads"]
     resources:
-        gpu=lambda w: 1 if config["device"] != "cpu" else 0,
+        **rule_resources("generate_replay"),
     log:
         "logs/generate_replay/{exp}.log",
     script:

@@ -23,8 +23,9 @@ IMAGE_METRICS = ("fid", "precision", "recall")
 
 
 def build_table1(records: list[dict], paper: dict) -> pd.DataFrame:
-    """``records``: one dict per row with ``table``, ``row``, optionally ``reference`` (the paper's
-    section to compare with, default ``table``), and the measured metrics.
+    """``records``: one dict per row with ``table``, ``row``, optionally ``reference`` and
+    ``paper_row`` (the paper's section and row to compare with, default ``table`` and ``row``),
+    and the measured metrics.
 
     Each metric that any row has becomes two columns, ``<metric> (ours)`` and ``<metric> (paper)``;
     a value the paper does not report, or that we did not measure, is left empty. The image
@@ -36,8 +37,11 @@ def build_table1(records: list[dict], paper: dict) -> pd.DataFrame:
               for k in present}
     rows = []
     for record in records:
-        reference = paper.get(record.get("reference", record["table"]), {}).get(record["row"], {})
-        row = {"Dataset": record["table"], "Model": record["row"]}
+        section = record.get("reference", record["table"])
+        paper_row = record.get("paper_row", record["row"])
+        reference = paper.get(section, {}).get(paper_row, {})
+        row = {"Dataset": record["table"], "Model": record["row"],
+               "Paper row": f"{section}: {paper_row}" if reference else "-"}
         for key in present:
             row[f"{titles[key]} (ours)"] = record.get(key)
             row[f"{titles[key]} (paper)"] = reference.get(key)

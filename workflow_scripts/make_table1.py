@@ -8,7 +8,8 @@ from sa.runtime import provenance, start_job
 from sa.tables import build_table1, save_table
 
 log = start_job(snakemake.log[0])
-records = [{"table": row["table"], "reference": row["reference"], "row": row["label"], **load_json(path)}
+records = [{"table": row["table"], "row": row["label"], "reference": row["reference"], "paper_row": row["paper_row"],
+            **load_json(path)}
            for row, path in zip(snakemake.params.rows, snakemake.input.metrics)]
 paper = yaml.safe_load(Path(snakemake.input.paper).read_text())["table1"]
 
