@@ -28,8 +28,9 @@ def build_table1(records: list[dict], paper: dict) -> pd.DataFrame:
     and the measured metrics.
 
     Each metric that any row has becomes two columns, ``<metric> (ours)`` and ``<metric> (paper)``;
-    a value the paper does not report, or that we did not measure, is left empty. The image
-    metrics' titles name the features they were computed on.
+    a value the paper does not report, or that we did not measure, is left empty, and a paper
+    column with no value at all is left out. The image metrics' titles name the features they
+    were computed on.
     """
     present = [k for k in TABLE1_COLUMNS if any(r.get(k) is not None for r in records)]
     features = sorted({r["image_features"] for r in records if r.get("image_features")})
@@ -46,13 +47,16 @@ def build_table1(records: list[dict], paper: dict) -> pd.DataFrame:
             row[f"{titles[key]} (ours)"] = record.get(key)
             row[f"{titles[key]} (paper)"] = reference.get(key)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    empty_paper_columns = [c for c in table.columns if c.endswith("(paper)") and table[c].isna().all()]
+    return table.drop(columns=empty_paper_columns)
 
 
 def save_table(table: pd.DataFrame, csv_path: str | os.PathLike, md_path: str | os.PathLike,
                caption: str = "") -> None:
     with atomic_path(csv_path) as tmp:
         table.to_csv(tmp, index=False)
-    markdown = table.to_markdown(index=False, floatfmt=".4g", missingval="-")
+    markdown = table.astype(object).where(table.notna(), None).to_markdown(index=False, floatfmt=".4g",
+                                                                            missingval="-")
     with atomic_path(md_path) as tmp:
         tmp.write_text((f"{caption}\n\n" if caption else "") + markdown + "\n")

@@ -30,7 +30,7 @@ elif settings["replay"]:
     remembered = torch.isin(stored["labels"], torch.tensor(remember_classes))
     replay = replay_from_set(to_float(stored["images"][remembered]), stored["labels"][remembered], device)
 lam = eq4_lambda(settings["lambda"], elbo_summed_over_batch=kind == "vae", batch_size=settings["batch_size"])
-log.info("forgetting classes %s (remembering %s): %s; the paper's λ=%g is λ=%g in Eq. 4", forget_classes,
+log.info("forgetting classes %s (remembering %s): %s; λ=%g in the convention of the paper's tables is λ=%g in Eq. 4", forget_classes,
          remember_classes, settings, settings["lambda"], lam)
 
 checkpoint = Checkpoint(snakemake.output.model + ".ckpt", p.checkpoint_every, config_hash([settings, forget_classes]))
