@@ -5,13 +5,17 @@
 Prints both times, the speedup and the relative error between the two results.
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from sa.fisher import diagonal_fisher, draw_model_samples, negative_elbo
-from sa.models.cvae import ConditionalVAE
-from tests.reference import fisher_by_loop, relative_error
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the reference loop lives in tests/
+
+from sa.fisher import diagonal_fisher, draw_model_samples, negative_elbo  # noqa: E402
+from sa.models.cvae import ConditionalVAE  # noqa: E402
+from tests.reference import fisher_by_loop, relative_error  # noqa: E402
 
 
 def main() -> None:

@@ -56,3 +56,30 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path):
 
 def checkpoint_step(checkpoint):
     return torch.load(checkpoint.path, weights_only=False)["step"]
+
+
+def test_sampling_resumes_after_a_kill_with_identical_images(tmp_path):
+    from sa.models.cvae import ConditionalVAE
+    from sa.sampling import generate
+
+    torch.manual_seed(0)
+    model = ConditionalVAE((1, 8, 8), 10, hidden=(16,), z_dim=2)
+    labels = torch.arange(10).repeat_interleave(3)
+    uninterrupted = generate(model, labels, 4, torch.Generator().manual_seed(5))
+
+    checkpoint = Checkpoint(tmp_path / "samples.ckpt", every=1, fingerprint="s")
+    original_sample, calls = model.sample, []
+
+    def sample_that_dies(c, generator=None):
+        calls.append(1)
+        if len(calls) == 5:
+            raise Killed()
+        return original_sample(c, generator=generator)
+    model.sample = sample_that_dies
+    with pytest.raises(Killed):
+        generate(model, labels, 4, torch.Generator().manual_seed(5), checkpoint=checkpoint)
+    model.sample = original_sample
+    assert len(torch.load(checkpoint.path, weights_only=False)["images"]) == 4
+
+    resumed = generate(model, labels, 4, torch.Generator().manual_seed(5), checkpoint=checkpoint)
+    assert torch.equal(resumed, uninterrupted)
