@@ -76,19 +76,22 @@ def _load_digits(root: Path, download: bool):
     return images, bunch.target.astype(np.int64), None
 
 
-def _torchvision(cls_name: str, resize: int | None = None, splits=("train", "test"), split_kw="train"):
+def _torchvision(name: str, resize: int | None = None):
+    """A loader of a torchvision dataset, split as the download stage fetches it (sa.resources_paths)."""
     def load(root: Path, download: bool):
         import torchvision
 
-        cls = getattr(torchvision.datasets, cls_name)
+        from sa.resources_paths import DATASETS
+
+        spec = DATASETS[name]
+        cls = getattr(torchvision.datasets, spec.cls)
         parts = []
-        for split in splits:
-            kw = {split_kw: split == "train"} if split_kw == "train" else {split_kw: split}
+        for split_kwargs in spec.splits:
             try:
-                ds = cls(root=str(root), download=download, **kw)
+                ds = cls(root=str(root), download=download, **split_kwargs)
             except Exception as err:  # torchvision raises RuntimeError or URLError depending on the case
                 raise DatasetUnavailable(
-                    f"dataset {cls_name} is not in {root} and could not be downloaded "
+                    f"dataset {spec.cls} is not in {root} and could not be downloaded "
                     f"({type(err).__name__}); run the download stage on a machine with internet "
                     f"(`snakemake download_all`) or set datasets.download: true"
                 ) from None
@@ -116,10 +119,10 @@ def _resize(images: np.ndarray, size: int) -> np.ndarray:
 SOURCES: dict[str, Callable] = {
     "mnist5k": _load_mnist5k,
     "digits": _load_digits,
-    "mnist": _torchvision("MNIST"),
-    "cifar10": _torchvision("CIFAR10"),
+    "mnist": _torchvision("mnist"),
+    "cifar10": _torchvision("cifar10"),
     # STL10 as in the paper: train and test combined (1,300 per class), resized to 64x64.
-    "stl10": _torchvision("STL10", resize=64, split_kw="split"),
+    "stl10": _torchvision("stl10", resize=64),
 }
 
 
