@@ -11,12 +11,15 @@ from torch import nn
 
 
 @torch.no_grad()
-def classifier_probabilities(classifier: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+def _in_batches(classifier: nn.Module, forward, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """``forward(batch)`` over ``images`` in eval mode on the classifier's device, gathered on the CPU."""
     classifier.eval()
     device = next(classifier.parameters()).device
-    chunks = [torch.softmax(classifier(images[i:i + batch_size].to(device)), dim=1).cpu()
-              for i in range(0, len(images), batch_size)]
-    return torch.cat(chunks)
+    return torch.cat([forward(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
+
+
+def classifier_probabilities(classifier: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    return _in_batches(classifier, lambda x: torch.softmax(classifier(x), dim=1), images, batch_size)
 
 
 def mean_entropy(probs: torch.Tensor) -> float:
@@ -37,13 +40,9 @@ def accuracy_per_class(probs: torch.Tensor, labels: torch.Tensor) -> dict[int, f
 
 # --- image quality of the remembered classes: FID and precision/recall (Kynkäänniemi et al. 2019) ---
 
-@torch.no_grad()
 def classifier_features(classifier: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Penultimate-layer features: the offline stand-in for Inception features."""
-    classifier.eval()
-    device = next(classifier.parameters()).device
-    return torch.cat([classifier.features(images[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, len(images), batch_size)])
+    return _in_batches(classifier, classifier.features, images, batch_size)
 
 
 def inception_features(images: torch.Tensor, batch_size: int = 100) -> torch.Tensor:

@@ -82,6 +82,6 @@ def train_loop(step_fn: Callable[[int], dict[str, float]], steps: int, stateful:
     return history
 
 
-def random_batch(n: int, batch_size: int, device: torch.device | None = None) -> torch.Tensor:
+def random_batch(n: int, batch_size: int) -> torch.Tensor:
     """Indices of a batch drawn with replacement from the global RNG (so checkpoints capture it)."""
-    return torch.randint(0, n, (batch_size,)).to(device) if device else torch.randint(0, n, (batch_size,))
+    return torch.randint(0, n, (batch_size,))
