@@ -18,6 +18,7 @@ include: "rules/fim.smk"
 include: "rules/forget.smk"
 include: "rules/evaluate.smk"
 include: "rules/tables.smk"
+include: "rules/sd.smk"
 include: "rules/download.smk"
 
 
@@ -26,7 +27,8 @@ report: "report/workflow.rst"
 
 rule all:
     input:
-        f"{RESULTS}/tables/table1.md",
-        f"{RESULTS}/tables/table1.csv",
+        [f"{RESULTS}/tables/table1.{ext}" for ext in ("md", "csv") if EXPERIMENTS],
         [f"{RESULTS}/figures/{exp}/{variant}.png" for exp in EXPERIMENTS for variant in EXPERIMENTS[exp]["variants"]],
+        [f"{RESULTS}/tables/{table}.{ext}" for table in SD_TABLES for ext in ("md", "csv")],
+        [f"{RESULTS}/figures/sd/{exp}/{evaluation}.png" for exp, e in SD_EXPERIMENTS.items() for evaluation in e["evaluations"]],
     default_target: True

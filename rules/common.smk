@@ -29,8 +29,13 @@ os.environ["TORCH_HOME"] = str(Path(TORCH_HOME).resolve())
 localrules:
     make_table1,
     plot_samples,
+    make_sd_tables,
+    plot_sd_samples,
     download_dataset,
     download_weights,
+    download_sd_model,
+    download_i2p,
+    download_gcd,
 
 
 def rule_resources(rule):
@@ -96,5 +101,5 @@ TABLE1_ROWS = [{"exp": exp, "run": run, "table": e["table"], "label": run_label(
 
 
 wildcard_constraints:
-    exp="|".join(EXPERIMENTS),
+    exp="|".join(EXPERIMENTS) or "(?!)",
     dataset="[a-z0-9]+",

@@ -34,4 +34,45 @@ def config_problems(config: dict) -> list[str]:
                 problems.append(f"{where}.variants.{run}: use letters, digits and _ only (it names a folder)")
         if not exp_name.replace("_", "").isalnum():
             problems.append(f"{where}: use letters, digits and _ only in an experiment name (it names a folder)")
+    if not config.get("experiments") and not config.get("stable_diffusion"):
+        problems.append("experiments: nothing to run; give `experiments` (Table 1) or `stable_diffusion` (Tables 2-4)")
+    if config.get("stable_diffusion"):
+        problems += sd_config_problems(config["stable_diffusion"])
+    return problems
+
+
+SD_METHODS = {"sld", "esd", "sa"}
+
+
+def sd_config_problems(sd: dict) -> list[str]:
+    """Problems of the ``stable_diffusion`` section, each naming its key."""
+    problems = []
+    models = sd.get("models", {})
+    if sd.get("base") not in models:
+        problems.append(f"stable_diffusion.base: {sd.get('base')!r} is not one of the models ({', '.join(models)})")
+    for name in models:
+        if name in SD_METHODS or not name.replace("_", "").isalnum():
+            problems.append(f"stable_diffusion.models.{name}: use letters, digits and _ only, and not sld, esd or sa")
+    for exp_name, exp in sd.get("experiments", {}).items():
+        where = f"stable_diffusion.experiments.{exp_name}"
+        if not exp_name.replace("_", "").isalnum():
+            problems.append(f"{where}: use letters, digits and _ only in an experiment name (it names a folder)")
+        for run in exp.get("runs", []):
+            if run not in models and run not in SD_METHODS:
+                problems.append(f"{where}.runs: {run!r} is neither a model ({', '.join(models)}) nor sld, esd or sa")
+        for ev_name, ev in exp.get("evaluations", {}).items():
+            problems += _evaluation_problems(f"{where}.evaluations.{ev_name}", ev)
+    return problems
+
+
+def _evaluation_problems(where: str, ev: dict) -> list[str]:
+    problems = []
+    if ev.get("table") == "table2" and not ev.get("target"):
+        problems.append(f"{where}.target: table2 scores a celebrity; name it (e.g. Brad Pitt)")
+    if ("prompts" in ev) == ("prompt" in ev):
+        problems.append(f"{where}: give either `prompts` (a file, or i2p) or `prompt` (one prompt), not both or neither")
+    elif "prompt" in ev and "images" not in ev:
+        problems.append(f"{where}.images: how many images of {ev['prompt']!r}?")
+    elif ev.get("prompts") not in (None, "i2p") and "images_per_prompt" not in ev:
+        problems.append(f"{where}.images_per_prompt: how many images of each prompt of {ev['prompts']}?")
     return problems

@@ -232,7 +232,7 @@ def _fisher(model: Diffusion, x: torch.Tensor, c: torch.Tensor,
             grads = [torch.zeros_like(p) for p in params.values()]
             for t_chunk, eps_chunk in zip(t.split(timestep_batch), eps.split(timestep_batch)):
                 m = len(t_chunk)
-                loss = model.loss(x[n].expand(m, *x.shape[1:]), c[n].expand(m), t_chunk, eps_chunk).sum()
+                loss = model.loss(x[n].expand(m, *x.shape[1:]), c[n].expand(m, *c.shape[1:]), t_chunk, eps_chunk).sum()
                 for g, dg in zip(grads, torch.autograd.grad(loss, list(params.values()))):
                     g += dg
             for f, g in zip(fisher.values(), grads):

@@ -41,3 +41,34 @@ def save_comparison(panels: dict[str, np.ndarray], row_names: list[str], path: s
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
+
+
+def prompt_grid(rows: dict[str, list], prompts: list[str], path: str | os.PathLike, title: str = "",
+                blur: bool = False) -> None:
+    """Stable Diffusion samples like the paper's Figs. 3-5: one row per model, one column per prompt.
+
+    ``rows`` maps a row label to PIL images (one per prompt). ``blur`` hides the content (nudity
+    grids are blurred unless the config asks otherwise).
+    """
+    from PIL import ImageFilter
+
+    n_rows, n_cols = len(rows), len(prompts)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.2 * n_cols, 2.2 * n_rows + 0.4), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(images):
+                image = images[c].filter(ImageFilter.GaussianBlur(images[c].width / 16)) if blur else images[c]
+                ax.imshow(np.asarray(image))
+            if r == 0:
+                ax.set_title(prompts[c] if len(prompts[c]) <= 40 else prompts[c][:37] + "...", fontsize=7)
+            if c == 0:
+                ax.set_ylabel(label, fontsize=8)
+    if title:
+        fig.suptitle(title + (" (blurred)" if blur else ""))
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)

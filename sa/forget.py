@@ -82,10 +82,12 @@ def replay_from_set(x: torch.Tensor, c: torch.Tensor, device=None) -> Callable[[
 def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surrogate: Callable[[int], Batch],
                       replay: Callable[[int], Batch] | None, lam: float, steps: int, lr: float,
                       batch_size: int, checkpoint: Checkpoint | None = None, log_every: int = 100) -> list[dict]:
-    """Train ``model`` (starting at θ*) to maximise Eq. 4 with Adam; returns the logged history."""
-    anchor = {name: p.detach().clone() for name, p in model.named_parameters()}
-    fisher = {name: f.to(anchor[name].device) for name, f in fisher.items()}
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    """Train ``model``'s parameters that require grad (starting at θ*) to maximise Eq. 4 with Adam;
+    the Fisher entries of frozen parameters are ignored. Returns the logged history."""
+    trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    anchor = {name: p.detach().clone() for name, p in trained.items()}
+    fisher = {name: f.to(anchor[name].device) for name, f in fisher.items() if name in trained}
+    optimizer = torch.optim.Adam(list(trained.values()), lr=lr)
     model.train()
 
     def step(_: int) -> dict[str, float]:
