@@ -6,7 +6,7 @@
 #   base pipeline ──────────────► ESD UNet ───────────────┼──► evaluation images ──► GCD / NudeNet ──► tables, grids
 #   base pipeline (+ SLD at inference) ───────────────────┘
 
-from sa.sd.resources import sd_model_dir
+from sa.sd.resources import gcd_marker, sd_model_dir
 
 SD = config.get("stable_diffusion") or {}
 SD_EXPERIMENTS = SD.get("experiments", {})
@@ -205,9 +205,17 @@ rule generate_sd_images:
         "../workflow_scripts/generate_sd_images.py"
 
 
+def sd_evaluation_inputs(w):
+    """The images, and the celebrity detector for Table 2 (its marker, so the download stage chains in)."""
+    inputs = {"images": f"{SD_RESULTS}/{w.sdexp}/{w.run}/{w.evaluation}/images"}
+    if SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation]["table"] == "table2":
+        inputs["gcd"] = gcd_marker(SD["gcd_dir"])
+    return inputs
+
+
 rule evaluate_sd_images:
     input:
-        images=f"{SD_RESULTS}/{{sdexp}}/{{run}}/{{evaluation}}/images",
+        unpack(sd_evaluation_inputs),
     output:
         metrics=f"{SD_RESULTS}/{{sdexp}}/{{run}}/{{evaluation}}/metrics.json",
         detections=f"{SD_RESULTS}/{{sdexp}}/{{run}}/{{evaluation}}/detections.json",

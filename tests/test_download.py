@@ -46,7 +46,8 @@ def test_each_tier_downloads_what_its_jobs_read():
 def test_download_all_plans_one_job_per_artifact(tmp_path):
     workdir = copy_workflow(tmp_path)
     assert planned_jobs(workdir, workdir / "config" / "paper.yaml", "download_all") == {
-        "download_dataset": 3, "download_weights": 2, "download_all": 1}
+        "download_dataset": 3, "download_weights": 2, "download_sd_model": 2, "download_i2p": 1, "download_gcd": 1,
+        "download_all": 1}
     assert planned_jobs(workdir, workdir / "config" / "config.yaml", "download_all") == {"download_all": 1}, \
         "the default tier needs no download"
 

@@ -18,6 +18,7 @@ def tiny_sd_config(tmp_path):
     model = build_tiny_pipeline(tmp_path / "tiny_sd", seed=0)
     other = build_tiny_pipeline(tmp_path / "tiny_sd_other", seed=1)
     gcd = write_random_gcd(tmp_path / "gcd", ["Brad Pitt", "Angelina Jolie", "Jackie Chan"])
+    (gcd / ".complete").touch()  # what the download stage leaves
     i2p = tmp_path / "i2p.csv"
     with i2p.open("w", newline="") as f:
         writer = csv.writer(f)

@@ -1,6 +1,7 @@
 """The Snakemake workflow end to end on a tiny config, and its incremental behaviour."""
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -94,3 +95,16 @@ def test_the_default_and_paper_configs_dry_run(tmp_path):
         jobs = planned_jobs(workdir, workdir / "config" / name)
         assert {"prepare_dataset", "train_classifier", "train_generator", "compute_fim", "forget_sa",
                 "sample_model", "evaluate_model", "plot_samples", "make_table1"} <= set(jobs), name
+
+
+def test_the_paper_tier_plans_every_row_of_tables_2_to_4(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    out = snakemake(workdir, workdir / "config" / "paper.yaml", "--dry-run", "--printshellcmds", "make_sd_tables")
+    planned = set(re.findall(r"results/sd/(\w+)/(\w+)/(\w+)/metrics\.json", out.stdout))
+    celebrity_rows = {"sd14", "sld", "esd", "sa"}
+    assert planned == ({("brad_pitt", run, "celebrity") for run in celebrity_rows}
+                       | {("angelina_jolie", run, "celebrity") for run in celebrity_rows}
+                       | {("nudity", run, ev) for run in celebrity_rows | {"sd21"} for ev in ("i2p", "naked_person")})
+    jobs = planned_jobs(workdir, workdir / "config" / "paper.yaml", "make_sd_tables")
+    assert jobs["forget_sd"] == 3 and jobs["erase_sd"] == 3 and jobs["compute_sd_fim"] == 1
+    assert jobs["download_sd_model"] == 2 and jobs["download_i2p"] == 1 and jobs["download_gcd"] == 1

@@ -90,6 +90,9 @@ class LatentDiffusion(nn.Module):
 
     @classmethod
     def from_pipeline(cls, pipe, resolution: int) -> "LatentDiffusion":
+        if pipe.scheduler.config.get("prediction_type", "epsilon") != "epsilon":
+            raise ValueError(f"{pipe.scheduler.config.prediction_type}-prediction models (e.g. SD v2.1) cannot be "
+                             "fine-tuned here: the loss is the epsilon-prediction one of SD v1.x")
         factor = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
         shape = (pipe.unet.config.in_channels, resolution // factor, resolution // factor)
         model = cls(pipe.unet, pipe.scheduler.alphas_cumprod, shape)
