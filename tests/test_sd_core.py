@@ -251,9 +251,6 @@ def test_batches_group_consecutive_jobs_by_guidance_and_size():
     assert list(generate.batches([], 4, 7.5)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="sa/sd/generate.py uses `job.guidance_scale or default`, so an explicit "
-                                       "guidance of 0.0 (a documented, valid value: None alone means default) "
-                                       "is replaced by the default")
 def test_batches_honour_an_explicit_zero_guidance():
     jobs = [PromptJob("a", 0, 0.0), PromptJob("b", 1, None)]
     assert list(generate.batches(jobs, 4, 7.5)) == [(0, 1, 0.0), (1, 2, 7.5)]
@@ -316,7 +313,8 @@ def test_an_interrupted_image_set_resumes_where_it_stopped(shared_pipe, tmp_path
         generate.write_image_set(shared_pipe, jobs, out, batch_size=2, **GEN)
     partial = tmp_path / "resumed.partial"
     assert not out.exists()
-    assert sorted(p.name for p in partial.iterdir()) == ["000000.done", "000000.png", "000001.png"]
+    assert sorted(p.name for p in partial.iterdir() if p.suffix in (".done", ".png")) == \
+        ["000000.done", "000000.png", "000001.png"]  # the first batch, finished
 
     calls.clear()
 
@@ -332,6 +330,28 @@ def test_an_interrupted_image_set_resumes_where_it_stopped(shared_pipe, tmp_path
     assert sorted(p.name for p in out.iterdir()) == names
     for name in names:
         assert (out / name).read_bytes() == (clean / name).read_bytes()
+
+
+def test_a_partial_set_from_other_settings_is_not_reused(shared_pipe, tmp_path, monkeypatch):
+    jobs = [PromptJob(f"a photo of thing {i}", 100 + i) for i in range(4)]
+    real_run = generate._run
+    calls = []
+
+    def crash_on_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(generate, "_run", crash_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        generate.write_image_set(shared_pipe, jobs, tmp_path / "out", batch_size=2, **{**GEN, "steps": 3})
+    monkeypatch.setattr(generate, "_run", real_run)
+    # The settings change (as when the config or the model changes) before the job runs again.
+    out = generate.write_image_set(shared_pipe, jobs, tmp_path / "out", batch_size=2, **{**GEN, "steps": 2})
+    clean = generate.write_image_set(shared_pipe, jobs, tmp_path / "clean", batch_size=2, **{**GEN, "steps": 2})
+    for i in range(4):
+        assert (out / f"{i:06d}.png").read_bytes() == (clean / f"{i:06d}.png").read_bytes(), i
 
 
 def test_latent_sets(shared_pipe, tmp_path):
@@ -615,4 +635,15 @@ def test_import_ldm_fisher_names_a_missing_entry(shared_pipe, tmp_path):
     torch.save(ldm, path)
     with pytest.raises(ValueError, match=r"no Fisher entry for 1 UNet parameters.*"
                                          r"mid_block\.attentions\.0\.transformer_blocks\.0\.attn2\.to_v\.weight"):
+        import_ldm_fisher(path, shared_pipe.unet)
+
+
+def test_import_ldm_fisher_names_an_entry_of_the_wrong_shape(shared_pipe, tmp_path):
+    _, ldm = tiny_ldm_fisher(shared_pipe.unet)
+    key = "diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
+    assert ldm[key].shape == (32, 32)
+    ldm[key] = torch.rand(32, 64)  # e.g. the FIM of a model with another text-encoder width
+    path = tmp_path / "other_model_fisher.pt"
+    torch.save(ldm, path)
+    with pytest.raises(ValueError, match=r"down_blocks\.0\.attentions\.0\.transformer_blocks\.0\.attn2\.to_k\.weight"):
         import_ldm_fisher(path, shared_pipe.unet)

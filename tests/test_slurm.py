@@ -17,6 +17,8 @@ TINY = yaml.safe_load((REPO / "tests" / "configs" / "tiny.yaml").read_text())
 PAPER = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
 PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 GPU_RULES = {"train_classifier", "train_generator", "compute_fim", "forget_sa", "sample_model", "evaluate_model"}
+SD_GPU_RULES = {"generate_sd_replay", "generate_sd_surrogate", "compute_sd_fim", "forget_sd", "erase_sd",
+                "generate_sd_images", "evaluate_sd_images"}
 # What a user writes on the profile's EDIT lines, in order.
 EDITS = [("slurm_account", "testacct"), ("slurm_partition", "cpu"), ("slurm_partition", "gpu")]
 
@@ -74,10 +76,10 @@ def test_a_misspelled_rule_in_resources_is_an_error(tmp_path):
 def test_the_paper_tier_asks_for_gpus_where_the_profile_sends_jobs_to_the_gpu_partition(tmp_path):
     workdir = copy_workflow(tmp_path)
     paper = planned_resources(workdir, workdir / "config" / "paper.yaml")
-    assert {rule for rule, res in paper.items() if res.get("gpu") == "1"} == GPU_RULES | {"generate_replay"}
+    assert {rule for rule, res in paper.items() if res.get("gpu") == "1"} == GPU_RULES | SD_GPU_RULES | {"generate_replay"}
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm" and profile["rerun-incomplete"] and profile["retries"] > 0
-    assert set(profile["set-resources"]) == GPU_RULES | {"generate_replay"}
+    assert set(profile["set-resources"]) == GPU_RULES | SD_GPU_RULES | {"generate_replay"}
 
 
 def test_the_profile_marks_the_only_lines_to_edit():

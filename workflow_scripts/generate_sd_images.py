@@ -1,4 +1,5 @@
 """The evaluation images of one row (a model, SLD, ESD or SA) for one evaluation prompt set."""
+import os
 from pathlib import Path
 
 from sa.io import resolve_device
@@ -16,5 +17,7 @@ if run["weights"]:
     load_unet_weights(pipe, snakemake.input.weights)
 log.info("%d images of %s (%s)", len(jobs), snakemake.wildcards.evaluation,
          f"SLD Medium, safety concept {run['sld_concept']!r}" if run["sld_concept"] else run["weights"] or run["model"])
+weights = snakemake.input.get("weights")
+source = f"{snakemake.input.model}; {weights} modified {os.stat(weights).st_mtime_ns}" if weights else snakemake.input.model
 write_image_set(pipe, jobs, snakemake.output[0], p.sampling["steps"], p.sampling["guidance_scale"], p.resolution,
-                p.sampling["batch_size"], sld_concept=run["sld_concept"], desc=snakemake.wildcards.run)
+                p.sampling["batch_size"], sld_concept=run["sld_concept"], desc=snakemake.wildcards.run, source=source)

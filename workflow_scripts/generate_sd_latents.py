@@ -16,5 +16,5 @@ log.info("%s: %d images of %d prompt(s), e.g. %r", snakemake.rule, len(jobs), le
 
 pipe = load_pipeline(Path(snakemake.input.model).parent, resolve_device(p.device))
 write_latent_set(pipe, jobs, snakemake.output[0], p.sampling["steps"], p.sampling["guidance_scale"], p.resolution,
-                 p.sampling["batch_size"], desc=snakemake.rule)
+                 p.sampling["batch_size"], desc=snakemake.rule, source=snakemake.input.model)
 log.info("wrote %s", snakemake.output[0])

@@ -50,6 +50,11 @@ def import_ldm_fisher(path: str | Path, unet) -> dict[str, torch.Tensor]:
         raise ValueError(f"{path}: no Fisher entry for {len(missing)} UNet parameters (e.g. {missing[0]}); "
                          "is it the FIM of this model?")
     for name, value in converted.items():
-        if name in params and value.shape != params[name].shape:
-            converted[name] = value.reshape(params[name].shape)  # 1x1 conv projections stored as linear
+        if name not in params or value.shape == params[name].shape:
+            continue
+        if value.shape == params[name].shape[:2] and params[name].shape[2:] == (1, 1):
+            converted[name] = value.reshape(params[name].shape)  # a 1x1 conv projection stored as linear
+        else:
+            raise ValueError(f"{path}: the Fisher entry of {name} has shape {tuple(value.shape)}, the UNet's "
+                             f"{tuple(params[name].shape)}; is it the FIM of this model?")
     return {f"unet.{name}": converted[name].float() for name in params}
