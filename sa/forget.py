@@ -81,9 +81,12 @@ def replay_from_set(x: torch.Tensor, c: torch.Tensor, device=None) -> Callable[[
 
 def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surrogate: Callable[[int], Batch],
                       replay: Callable[[int], Batch] | None, lam: float, steps: int, lr: float,
-                      batch_size: int, checkpoint: Checkpoint | None = None, log_every: int = 100) -> list[dict]:
+                      batch_size: int, checkpoint: Checkpoint | None = None, log_every: int = 100,
+                      average_gradients: Callable[[list[torch.Tensor]], None] | None = None) -> list[dict]:
     """Train ``model``'s parameters that require grad (starting at θ*) to maximise Eq. 4 with Adam;
-    the Fisher entries of frozen parameters are ignored. Returns the logged history."""
+    the Fisher entries of frozen parameters are ignored. ``average_gradients`` (data parallelism,
+    :mod:`sa.distributed`) averages the gradients over processes before each step. Returns the
+    logged history."""
     trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
     anchor = {name: p.detach().clone() for name, p in trained.items()}
     fisher = {name: f.to(anchor[name].device) for name, f in fisher.items() if name in trained}
@@ -95,6 +98,8 @@ def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surroga
                                         fisher, anchor, lam)
         optimizer.zero_grad(set_to_none=True)
         (-objective).backward()
+        if average_gradients:
+            average_gradients(list(trained.values()))
         optimizer.step()
         return terms
 

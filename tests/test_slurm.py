@@ -76,7 +76,8 @@ def test_a_misspelled_rule_in_resources_is_an_error(tmp_path):
 def test_the_paper_tier_asks_for_gpus_where_the_profile_sends_jobs_to_the_gpu_partition(tmp_path):
     workdir = copy_workflow(tmp_path)
     paper = planned_resources(workdir, workdir / "config" / "paper.yaml")
-    assert {rule for rule, res in paper.items() if res.get("gpu") == "1"} == GPU_RULES | SD_GPU_RULES | {"generate_replay"}
+    assert {rule for rule, res in paper.items() if int(res.get("gpu", 0)) >= 1} == GPU_RULES | SD_GPU_RULES | {"generate_replay"}
+    assert paper["forget_sd"]["gpu"] == "4", "the paper forgets on 4 GPUs"
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm" and profile["rerun-incomplete"] and profile["retries"] > 0
     assert set(profile["set-resources"]) == GPU_RULES | SD_GPU_RULES | {"generate_replay"}
