@@ -19,6 +19,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 TORCH_HOME = "resources/torch"
 
@@ -144,12 +145,17 @@ def main(argv: list[str]) -> int:
         print(usage, file=sys.stderr)
         return 2
     kind, name, where = argv
+    return run_download(lambda: fetch_dataset(name, where) if kind == "dataset" else fetch_weights(name, where), name)
+
+
+def run_download(fetch: Callable[[], Path], what: str) -> int:
+    """A command line's exit status: 0 and where ``fetch()`` put ``what``, or 1 and its one-line failure."""
     try:
-        path = fetch_dataset(name, where) if kind == "dataset" else fetch_weights(name, where)
+        path = fetch()
     except DownloadFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"downloaded {name} to {path}")
+    print(f"downloaded {what} to {path}")
     return 0
 
 

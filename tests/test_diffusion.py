@@ -10,13 +10,7 @@ from sa.models.unet import ConditionalUNet
 NUM_CLASSES = 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models gain nothing from intra-op threads, and on a busy 2-core machine they oversubscribe.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_diffusion(timesteps: int = 20, **kwargs) -> Diffusion:

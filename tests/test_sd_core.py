@@ -34,13 +34,7 @@ RESOLUTION = 16  # images 16x16, latents 4x8x8 (the tiny VAE downsamples by 2)
 LATENT_SHAPE = (4, 8, 8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Tiny models gain nothing from intra-op threads, and on a busy 2-core machine they oversubscribe.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

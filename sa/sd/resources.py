@@ -30,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sa.resources_paths import DownloadFailed, _one_line
+from sa.resources_paths import DownloadFailed, _one_line, run_download
 
 DEFAULT_MODELS_DIR = "resources/stable_diffusion"
 DEFAULT_GCD_DIR = "resources/gcd"
@@ -213,23 +213,15 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     kind = argv[0]
-    try:
-        if kind == "model":
-            name, source, dest = argv[1:]
-            if is_local_model(source):
-                print(f"error: {source} (model {name}) is a local folder, not a hub id; nothing to download",
-                      file=sys.stderr)
-                return 2
-            path = fetch_sd_model(source, dest)
-        elif kind == "i2p":
-            path = fetch_i2p(argv[1])
-        else:
-            path = fetch_gcd_resources(argv[1])
-    except DownloadFailed as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(f"downloaded {argv[1] if kind == 'model' else kind} to {path}")
-    return 0
+    if kind == "model":
+        name, source, dest = argv[1:]
+        if is_local_model(source):
+            print(f"error: {source} (model {name}) is a local folder, not a hub id; nothing to download",
+                  file=sys.stderr)
+            return 2
+        return run_download(lambda: fetch_sd_model(source, dest), name)
+    fetch = fetch_i2p if kind == "i2p" else fetch_gcd_resources
+    return run_download(lambda: fetch(argv[1]), kind)
 
 
 if __name__ == "__main__":
