@@ -14,6 +14,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from sa.diffusion import EMA
 from sa.training import Checkpoint, train_loop
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -82,11 +83,13 @@ def replay_from_set(x: torch.Tensor, c: torch.Tensor, device=None) -> Callable[[
 def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surrogate: Callable[[int], Batch],
                       replay: Callable[[int], Batch] | None, lam: float, steps: int, lr: float,
                       batch_size: int, checkpoint: Checkpoint | None = None, log_every: int = 100,
-                      average_gradients: Callable[[list[torch.Tensor]], None] | None = None) -> list[dict]:
+                      average_gradients: Callable[[list[torch.Tensor]], None] | None = None,
+                      ema_decay: float | None = None) -> list[dict]:
     """Train ``model``'s parameters that require grad (starting at θ*) to maximise Eq. 4 with Adam;
     the Fisher entries of frozen parameters are ignored. ``average_gradients`` (data parallelism,
-    :mod:`sa.distributed`) averages the gradients over processes before each step. Returns the
-    logged history."""
+    :mod:`sa.distributed`) averages the gradients over processes before each step. With ``ema_decay``
+    the model ends with an exponential moving average of its weights over the steps (the paper's
+    DDPM code samples from one), not the last step's weights. Returns the logged history."""
     trained = {name: p for name, p in model.named_parameters() if p.requires_grad}
     anchor = {name: p.detach().clone() for name, p in trained.items()}
     fisher = {name: f.to(anchor[name].device) for name, f in fisher.items() if name in trained}
@@ -101,12 +104,19 @@ def selective_amnesia(model: nn.Module, fisher: dict[str, torch.Tensor], surroga
         if average_gradients:
             average_gradients(list(trained.values()))
         optimizer.step()
+        if ema:
+            ema.update(model)
         return terms
 
     # The anchor is θ*, not the resumed weights: keep it in the checkpoint too.
-    anchor_state = _TensorDict(anchor)
-    return train_loop(step, steps, {"model": model, "optimizer": optimizer, "anchor": anchor_state},
-                      checkpoint, desc="forget", log_every=log_every)
+    stateful = {"model": model, "optimizer": optimizer, "anchor": _TensorDict(anchor)}
+    ema = EMA(model, ema_decay) if ema_decay else None
+    if ema:
+        stateful["ema"] = ema
+    history = train_loop(step, steps, stateful, checkpoint, desc="forget", log_every=log_every)
+    if ema:
+        ema.copy_to(model)
+    return history
 
 
 class _TensorDict:

@@ -90,3 +90,39 @@ def test_large_lambda_keeps_weights_at_the_anchor(vae):
         return sum((p - q).pow(2).sum() for p, q in zip(model.parameters(), original.parameters())).item()
 
     assert drift(1e4) < 0.1 * drift(0.0)
+
+
+def test_ema_decay_ends_with_the_moving_average_of_the_steps(vae, monkeypatch):
+    fisher = _random_fisher(vae)
+    surrogate = uniform_surrogate((1, 8, 8), [0])
+    replay = replay_from_model(copy.deepcopy(vae).requires_grad_(False), list(range(1, 10)))
+    decay = 0.8
+
+    def trajectory(ema_decay):
+        """The final weights, and the weights after every optimiser step."""
+        model = copy.deepcopy(vae)
+        snapshots = []
+        adam_step = torch.optim.Adam.step
+
+        def recording_step(self, *args, **kwargs):
+            result = adam_step(self, *args, **kwargs)
+            snapshots.append({n: p.detach().clone() for n, p in model.named_parameters()})
+            return result
+
+        monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+        torch.manual_seed(0)
+        selective_amnesia(model, fisher, surrogate, replay, 1.0, steps=5, lr=1e-2, batch_size=8, ema_decay=ema_decay)
+        monkeypatch.undo()
+        return dict(model.named_parameters()), snapshots
+
+    with_ema, snapshots = trajectory(decay)
+    average = {n: p.detach().clone() for n, p in vae.named_parameters()}  # the EMA starts at θ*
+    for snapshot in snapshots:
+        for n in average:
+            average[n] = decay * average[n] + (1 - decay) * snapshot[n]
+    for n, p in with_ema.items():
+        assert torch.allclose(p, average[n], atol=1e-6), n
+    last, same_steps = trajectory(None)
+    assert all(torch.equal(last[n], same_steps[-1][n]) for n in last), "without EMA: the last step's weights"
+    assert all(torch.equal(a[n], b[n]) for a, b in zip(snapshots, same_steps) for n in a), "EMA does not change the steps"
+    assert not torch.allclose(last["encoder.0.weight"], average["encoder.0.weight"])

@@ -35,7 +35,7 @@ log.info("forgetting classes %s (remembering %s): %s; λ=%g in the convention of
 
 checkpoint = Checkpoint(snakemake.output.model + ".ckpt", p.checkpoint_every, config_hash([settings, forget_classes]))
 history = selective_amnesia(model, fisher, surrogate, replay, lam, settings["steps"], settings["lr"],
-                            settings["batch_size"], checkpoint)
+                            settings["batch_size"], checkpoint, ema_decay=settings.get("ema_decay"))
 
 save_model(model.cpu(), blob["build_args"], snakemake.output.model, forget=settings)
 save_json({"settings": settings, "history": history}, snakemake.output.history)
