@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sa.data import REGISTRY
+from sa.sd.resources import is_local_model
 
 RESERVED_RUN_NAMES = {"original", "nine_classes"}
 
@@ -50,9 +53,12 @@ def sd_config_problems(sd: dict) -> list[str]:
     models = sd.get("models", {})
     if sd.get("base") not in models:
         problems.append(f"stable_diffusion.base: {sd.get('base')!r} is not one of the models ({', '.join(models)})")
-    for name in models:
+    for name, source in models.items():
         if name in SD_METHODS or not name.replace("_", "").isalnum():
             problems.append(f"stable_diffusion.models.{name}: use letters, digits and _ only, and not sld, esd or sa")
+        elif is_local_model(source) and not (Path(source).expanduser() / "model_index.json").is_file():
+            problems.append(f"stable_diffusion.models.{name}: {source} is neither a hub id (owner/name) nor a "
+                            "diffusers folder (no model_index.json in it)")
     for exp_name, exp in sd.get("experiments", {}).items():
         where = f"stable_diffusion.experiments.{exp_name}"
         if not exp_name.replace("_", "").isalnum():
