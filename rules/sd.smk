@@ -41,9 +41,14 @@ def sd_run_label(exp, run):
     return {"sld": "SLD Medium", "sa": "SA (ours)"}[run]
 
 
+def sd_evaluation(w):
+    """The evaluation spec of a job's {sdexp} and {evaluation} wildcards."""
+    return SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation]
+
+
 def sd_images_inputs(w):
     run = sd_run(w.sdexp, w.run)
-    ev = SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation]
+    ev = sd_evaluation(w)
     inputs = {"model": sd_model_index(run["model"])}
     if run["weights"]:
         inputs["weights"] = run["weights"]
@@ -191,7 +196,7 @@ rule generate_sd_images:
         directory(f"{SD_RESULTS}/{{sdexp}}/{{run}}/{{evaluation}}/images"),
     params:
         run=lambda w: sd_run(w.sdexp, w.run),
-        evaluation=lambda w: SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation],
+        evaluation=sd_evaluation,
         sampling=SD.get("sampling"),
         resolution=SD.get("resolution"),
         device=config["device"],
@@ -208,7 +213,7 @@ rule generate_sd_images:
 def sd_evaluation_inputs(w):
     """The images, and the celebrity detector for Table 2 (its marker, so the download stage chains in)."""
     inputs = {"images": f"{SD_RESULTS}/{w.sdexp}/{w.run}/{w.evaluation}/images"}
-    if SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation]["table"] == "table2":
+    if sd_evaluation(w)["table"] == "table2":
         inputs["gcd"] = gcd_marker(SD["gcd_dir"])
     return inputs
 
@@ -220,7 +225,7 @@ rule evaluate_sd_images:
         metrics=f"{SD_RESULTS}/{{sdexp}}/{{run}}/{{evaluation}}/metrics.json",
         detections=f"{SD_RESULTS}/{{sdexp}}/{{run}}/{{evaluation}}/detections.json",
     params:
-        evaluation=lambda w: SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation],
+        evaluation=sd_evaluation,
         gcd_dir=SD.get("gcd_dir"),
         device=config["device"],
         code=code_version("sa/sd/nudity.py", "sa/sd/celebrity.py"),
@@ -242,7 +247,7 @@ rule plot_sd_samples:
     params:
         labels=lambda w: [sd_run_label(w.sdexp, run) for run in SD_EXPERIMENTS[w.sdexp]["runs"]],
         prompts=SD.get("grid_prompts"),
-        blur=lambda w: not SD["show_nudity"] and SD_EXPERIMENTS[w.sdexp]["evaluations"][w.evaluation]["table"] != "table2",
+        blur=lambda w: not SD["show_nudity"] and sd_evaluation(w)["table"] != "table2",
         title=lambda w: f"{w.sdexp}: {w.evaluation}",
     resources:
         **rule_resources("plot_sd_samples"),

@@ -1,10 +1,10 @@
 """The ESD baseline: erase the prompt(s) to forget from the base UNet by negative guidance."""
 from pathlib import Path
 
-from sa.io import resolve_device, save_json, save_torch
+from sa.io import resolve_device, save_json
 from sa.runtime import config_hash, start_job
 from sa.sd.esd import erase_concept
-from sa.sd.pipeline import load_pipeline, select_trainable, trainable_state
+from sa.sd.pipeline import load_pipeline, save_unet_weights, select_trainable
 from sa.training import Checkpoint
 
 p = snakemake.params
@@ -17,7 +17,6 @@ log.info("ESD (%s, %d parameters) erasing %s: %s", settings["train_method"], tra
 checkpoint = Checkpoint(snakemake.output.unet + ".ckpt", p.checkpoint_every, config_hash([settings, p.forget_prompts]))
 history = erase_concept(pipe, p.forget_prompts, settings["iterations"], settings["lr"], p.resolution,
                         settings["negative_guidance"], settings["start_guidance"], p.sampling["steps"], checkpoint)
-save_torch({"unet": trainable_state(pipe.unet), "train_method": settings["train_method"], "settings": settings},
-           snakemake.output.unet)
+save_unet_weights(pipe.unet, snakemake.output.unet, settings)
 save_json({"settings": settings, "history": history}, snakemake.output.history)
 checkpoint.clear()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sa.distributed import is_launched, join_processes, launch_command
 from sa.forget import eq4_lambda, selective_amnesia
-from sa.io import load_torch, resolve_device, save_json, save_torch
+from sa.io import load_torch, resolve_device, save_json
 from sa.runtime import config_hash, start_job
-from sa.sd.pipeline import LatentDiffusion, load_pipeline, select_trainable, trainable_state
+from sa.sd.pipeline import LatentDiffusion, load_pipeline, save_unet_weights, select_trainable
 from sa.sd.sets import prompt_set_sampler
 from sa.training import Checkpoint
 
@@ -26,8 +26,7 @@ log = start_job(snakemake.log[0] + (f".rank{rank}" if rank else ""), seed=settin
 pipe = load_pipeline(Path(snakemake.input.model).parent, processes.device)
 trained = select_trainable(pipe.unet, settings["train_method"])
 model = LatentDiffusion.from_pipeline(pipe, p.resolution)
-fisher = {name: f for name, f in load_torch(snakemake.input.fisher).items()
-          if dict(model.named_parameters())[name].requires_grad}
+fisher = load_torch(snakemake.input.fisher)  # selective_amnesia keeps the entries of the trained layers
 
 surrogate_set, replay_set = load_torch(snakemake.input.surrogate), load_torch(snakemake.input.replay)
 surrogate = prompt_set_sampler(pipe, surrogate_set["latents"], p.forget_prompts)
@@ -45,8 +44,7 @@ checkpoint = Checkpoint(snakemake.output.unet + f".ckpt{f'.rank{rank}' if proces
 history = selective_amnesia(model, fisher, surrogate, replay, lam, steps, lr, settings["batch_size"], checkpoint,
                             average_gradients=processes.average_gradients)
 if processes.is_main:
-    save_torch({"unet": trainable_state(pipe.unet), "train_method": settings["train_method"], "settings": settings},
-               snakemake.output.unet)
+    save_unet_weights(pipe.unet, snakemake.output.unet, settings)
     save_json({"settings": settings, "steps": steps, "lr": lr, "processes": processes.world_size, "history": history},
               snakemake.output.history)
 checkpoint.clear()

@@ -19,7 +19,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from sa.sd.pipeline import encode_prompts
+from sa.sd.pipeline import encode_prompts, latent_shape
 from sa.training import Checkpoint, train_loop
 
 
@@ -52,7 +52,7 @@ def erase_concept(pipe, prompts: list[str], iterations: int, lr: float, resoluti
     scheduler = copy.deepcopy(pipe.scheduler)
     scheduler.set_timesteps(ddim_steps)
     concepts, empty = encode_prompts(pipe, prompts), encode_prompts(pipe, [""])
-    shape = (1, unet.config.in_channels, resolution // pipe.vae_scale_factor, resolution // pipe.vae_scale_factor)
+    shape = (1, *latent_shape(pipe, resolution))
     params = [p for p in unet.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=lr)
     device = unet.device

@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from sa.io import load_json, load_torch, save_json, save_torch
+from sa.sd.pipeline import latent_shape
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,7 @@ class Job(Protocol):
 
 
 def initial_latents(pipe, seeds: list[int], resolution: int) -> torch.Tensor:
-    factor = pipe.vae_scale_factor
-    shape = (pipe.unet.config.in_channels, resolution // factor, resolution // factor)
+    shape = latent_shape(pipe, resolution)
     return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(s)) for s in seeds])
 
 

@@ -43,11 +43,18 @@ def load_pipeline(path: str | Path, device: torch.device | str = "cpu", safe: bo
 
 
 @torch.no_grad()
-def encode_prompts(pipe, prompts: list[str]) -> torch.Tensor:
-    """The frozen text encoder's embeddings ``[B, tokens, dim]`` (the UNet's cross-attention context)."""
+def encode_prompts(pipe, prompts: list[str], batch_size: int = 64) -> torch.Tensor:
+    """The frozen text encoder's embeddings ``[B, tokens, dim]`` (the UNet's cross-attention context),
+    ``batch_size`` prompts per pass (the FIM encodes thousands)."""
     tokens = pipe.tokenizer(prompts, padding="max_length", max_length=pipe.tokenizer.model_max_length,
-                            truncation=True, return_tensors="pt")
-    return pipe.text_encoder(tokens.input_ids.to(pipe.text_encoder.device))[0]
+                            truncation=True, return_tensors="pt").input_ids.to(pipe.text_encoder.device)
+    return torch.cat([pipe.text_encoder(chunk)[0] for chunk in tokens.split(batch_size)])
+
+
+def latent_shape(pipe, resolution: int) -> tuple[int, int, int]:
+    """The UNet's latent ``(channels, height, width)`` for images of ``resolution`` pixels."""
+    side = resolution // pipe.vae_scale_factor
+    return (pipe.unet.config.in_channels, side, side)
 
 
 def is_cross_attention(name: str) -> bool:
@@ -93,9 +100,7 @@ class LatentDiffusion(nn.Module):
         if pipe.scheduler.config.get("prediction_type", "epsilon") != "epsilon":
             raise ValueError(f"{pipe.scheduler.config.prediction_type}-prediction models (e.g. SD v2.1) cannot be "
                              "fine-tuned here: the loss is the epsilon-prediction one of SD v1.x")
-        factor = 2 ** (len(pipe.vae.config.block_out_channels) - 1)
-        shape = (pipe.unet.config.in_channels, resolution // factor, resolution // factor)
-        model = cls(pipe.unet, pipe.scheduler.alphas_cumprod, shape)
+        model = cls(pipe.unet, pipe.scheduler.alphas_cumprod, latent_shape(pipe, resolution))
         return model.to(pipe.unet.device)
 
     def loss(self, x: torch.Tensor, c: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
@@ -110,13 +115,17 @@ class LatentDiffusion(nn.Module):
         return -self.loss(x, c, t, torch.randn_like(x))
 
 
-def trainable_state(unet: nn.Module) -> dict[str, torch.Tensor]:
-    """The trained parameters only: what a forgotten or erased model stores beside its base pipeline."""
-    return {name: p.detach().cpu().clone() for name, p in unet.named_parameters() if p.requires_grad}
+def save_unet_weights(unet: nn.Module, path: str | Path, settings: dict) -> None:
+    """The trained parameters only (what a forgotten or erased model stores beside its base pipeline),
+    with the settings that trained them."""
+    from sa.io import save_torch
+
+    trained = {name: p.detach().cpu().clone() for name, p in unet.named_parameters() if p.requires_grad}
+    save_torch({"unet": trained, "settings": settings}, path)
 
 
 def load_unet_weights(pipe, path: str | Path) -> None:
-    """Overwrite the pipeline's UNet parameters with those saved by :func:`trainable_state`."""
+    """Overwrite the pipeline's UNet parameters with those saved by :func:`save_unet_weights`."""
     from sa.io import load_torch
 
     state = load_torch(path)
