@@ -10,6 +10,11 @@ from sa.sd.resources import is_local_model
 RESERVED_RUN_NAMES = {"original", "nine_classes"}
 
 
+def is_folder_name(name: str) -> bool:
+    """Letters, digits and _ only: the name becomes a folder under results/."""
+    return name.replace("_", "").isalnum()
+
+
 def config_problems(config: dict) -> list[str]:
     """Every problem found, each naming the key at fault; an empty list means the config is usable."""
     problems = []
@@ -33,9 +38,9 @@ def config_problems(config: dict) -> list[str]:
         for run in exp.get("variants", {}):
             if run in RESERVED_RUN_NAMES:
                 problems.append(f"{where}.variants.{run}: the name {run!r} is reserved for a baseline")
-            if not run.replace("_", "").isalnum():
+            if not is_folder_name(run):
                 problems.append(f"{where}.variants.{run}: use letters, digits and _ only (it names a folder)")
-        if not exp_name.replace("_", "").isalnum():
+        if not is_folder_name(exp_name):
             problems.append(f"{where}: use letters, digits and _ only in an experiment name (it names a folder)")
     if not config.get("experiments") and not config.get("stable_diffusion"):
         problems.append("experiments: nothing to run; give `experiments` (Table 1) or `stable_diffusion` (Tables 2-4)")
@@ -54,14 +59,14 @@ def sd_config_problems(sd: dict) -> list[str]:
     if sd.get("base") not in models:
         problems.append(f"stable_diffusion.base: {sd.get('base')!r} is not one of the models ({', '.join(models)})")
     for name, source in models.items():
-        if name in SD_METHODS or not name.replace("_", "").isalnum():
+        if name in SD_METHODS or not is_folder_name(name):
             problems.append(f"stable_diffusion.models.{name}: use letters, digits and _ only, and not sld, esd or sa")
         elif is_local_model(source) and not (Path(source).expanduser() / "model_index.json").is_file():
             problems.append(f"stable_diffusion.models.{name}: {source} is neither a hub id (owner/name) nor a "
                             "diffusers folder (no model_index.json in it)")
     for exp_name, exp in sd.get("experiments", {}).items():
         where = f"stable_diffusion.experiments.{exp_name}"
-        if not exp_name.replace("_", "").isalnum():
+        if not is_folder_name(exp_name):
             problems.append(f"{where}: use letters, digits and _ only in an experiment name (it names a folder)")
         for run in exp.get("runs", []):
             if run not in models and run not in SD_METHODS:

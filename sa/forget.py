@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from sa.diffusion import EMA
-from sa.training import Checkpoint, train_loop
+from sa.training import Checkpoint, random_batch, train_loop
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -75,7 +75,7 @@ def replay_from_model(frozen: nn.Module, remember_classes: list[int], device=Non
 def replay_from_set(x: torch.Tensor, c: torch.Tensor, device=None) -> Callable[[int], Batch]:
     """Generative replay from a stored set of samples (for models that are expensive to sample)."""
     def draw(batch_size: int) -> Batch:
-        idx = torch.randint(0, len(x), (batch_size,))
+        idx = random_batch(len(x), batch_size)
         return x[idx].to(device), c[idx].to(device)
     return draw
 
